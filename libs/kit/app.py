@@ -1,0 +1,84 @@
+"""The service template: one ``create_service_app`` used by every service's composition root.
+
+It wires the runtime into the lifespan, installs the single problem+json handler, the request-id and
+body-limit middleware, ``/health`` (liveness), ``/ready`` (database and NATS reachable) and the
+dead-letter admin routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.kit.logging import configure_logging
+from libs.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from libs.kit.problems import PROBLEM_RESPONSES, install_problem_handlers
+from libs.kit.runtime import ServiceRuntime
+
+
+def create_service_app(runtime: ServiceRuntime, *, title: str, description: str, version: str = "1.0.0",
+                       routers: Sequence[APIRouter] = (), configure_logs: bool = True) -> FastAPI:
+    settings = runtime.settings
+    if configure_logs:
+        configure_logging(settings.service_name, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
+                  responses=PROBLEM_RESPONSES)
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(_ops_router())
+    from libs.kit.dead_letters import dead_letter_router
+
+    app.include_router(dead_letter_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request owns the transaction: committed before the response is sent, rolled back on error."""
+    async with get_runtime(request).transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/health", summary="存活检查 liveness")
+    async def health(runtime: RuntimeDep) -> dict[str, Any]:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @router.get("/ready", summary="就绪检查 readiness: database and NATS reachable")
+    async def ready(runtime: RuntimeDep) -> JSONResponse:
+        checks = await runtime.readiness()
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    return router

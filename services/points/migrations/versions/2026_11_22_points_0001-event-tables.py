@@ -1,0 +1,26 @@
+"""Outbox, inbox and dead-letter tables of the points service.
+
+Revision ID: points_0001
+Revises:
+Create Date: 2026-11-22
+"""
+
+from alembic import op
+
+from libs.events.tables import event_tables
+from libs.kit.db import make_metadata
+
+revision = "points_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    for table in event_tables(make_metadata("points")):
+        table.create(op.get_bind())
+
+
+def downgrade() -> None:
+    for name in ("dead_letters", "inbox", "outbox"):
+        op.drop_table(name, schema="points")
