@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.kit.dead_letters import dead_letter_router
+from libs.kit.deps import RuntimeDep
 from libs.kit.logging import configure_logging
 from libs.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from libs.kit.problems import PROBLEM_RESPONSES, install_problem_handlers
@@ -42,29 +43,10 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str,
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(_ops_router())
-    from libs.kit.dead_letters import dead_letter_router
-
     app.include_router(dead_letter_router())
     for router in routers:
         app.include_router(router)
     return app
-
-
-def get_runtime(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request owns the transaction: committed before the response is sent, rolled back on error."""
-    async with get_runtime(request).transaction() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
 def _ops_router() -> APIRouter:

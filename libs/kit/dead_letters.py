@@ -12,12 +12,11 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from libs.events.consumer import retry_dead_letter
+from libs.kit.deps import RuntimeDep
 from libs.kit.errors import NotFound
 
 
 def dead_letter_router() -> APIRouter:
-    from libs.kit.app import RuntimeDep
-
     router = APIRouter(prefix="/admin/dead-letters", tags=["ops"])
 
     @router.get("", summary="死信列表 parked messages")

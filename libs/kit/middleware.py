@@ -45,7 +45,8 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status["code"],
+            level = logging.DEBUG if scope["path"] in ("/health", "/ready") else logging.INFO
+            log.log(level, "request", extra={"method": scope["method"], "path": scope["path"], "status": status["code"],
                                        "ms": round((time.perf_counter() - started) * 1000, 2)})
             request_id_var.reset(token)
 

@@ -1,0 +1,57 @@
+"""Routing ``/api/v1/<service>/...`` to the services over pooled httpx clients.
+
+Responses are streamed through (exports and PDFs are never buffered whole). A service that is down or
+slow answers 502 / 504 problem+json naming it; the other services keep answering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import Request
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from libs.kit.problems import problem_response
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+              "transfer-encoding", "upgrade", "host", "content-length"}
+
+
+class Upstreams:
+    def __init__(self, urls: dict[str, str], *, timeout: float, connect_timeout: float) -> None:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        timeouts = httpx.Timeout(timeout, connect=connect_timeout)
+        self.clients = {name: httpx.AsyncClient(base_url=url, timeout=timeouts, limits=limits)
+                        for name, url in urls.items()}
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+    async def forward(self, service: str, path: str, request: Request, extra_headers: dict[str, str]) -> Response:
+        client = self.clients[service]
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers.update(extra_headers)
+        upstream_request = client.build_request(request.method, "/" + path, params=request.query_params,
+                                                headers=headers, content=_body(request))
+        try:
+            upstream = await client.send(upstream_request, stream=True)
+        except httpx.TimeoutException:
+            return problem_response(request, 504, f"服务 {service} 响应超时", service=service)
+        except httpx.HTTPError:
+            return problem_response(request, 502, f"服务 {service} 不可用", service=service)
+        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+        return StreamingResponse(_stream(upstream), status_code=upstream.status_code, headers=out_headers,
+                                 background=BackgroundTask(upstream.aclose))
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        yield chunk
+
+
+async def _stream(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    async for chunk in upstream.aiter_raw():
+        yield chunk
