@@ -27,6 +27,7 @@ from libs.events.streams import ensure_stream
 from libs.events.tables import event_tables
 from libs.kit.clock import Clock, SystemClock
 from libs.kit.db import create_engine, make_sessionmaker
+from libs.kit.idempotency_table import idempotency_table
 from libs.kit.settings import ServiceSettings
 
 log = logging.getLogger("runtime")
@@ -34,9 +35,12 @@ log = logging.getLogger("runtime")
 
 @dataclass
 class EventTables:
+    """The platform tables every service schema has: outbox, inbox, dead letters, idempotency keys."""
+
     outbox: Any
     inbox: Any
     dead_letters: Any
+    idempotency: Any = None
 
     @classmethod
     def on(cls, metadata: MetaData) -> "EventTables":
@@ -44,8 +48,9 @@ class EventTables:
         key = f"{metadata.schema}.outbox" if metadata.schema else "outbox"
         if key in existing:
             prefix = f"{metadata.schema}." if metadata.schema else ""
-            return cls(existing[prefix + "outbox"], existing[prefix + "inbox"], existing[prefix + "dead_letters"])
-        return cls(*event_tables(metadata))
+            return cls(existing[prefix + "outbox"], existing[prefix + "inbox"], existing[prefix + "dead_letters"],
+                       existing.get(prefix + "idempotency_keys"))
+        return cls(*event_tables(metadata), idempotency_table(metadata))
 
 
 @dataclass

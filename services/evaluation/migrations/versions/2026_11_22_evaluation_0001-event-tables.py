@@ -1,4 +1,4 @@
-"""Outbox, inbox and dead-letter tables of the evaluation service.
+"""Outbox, inbox, dead-letter and idempotency-key tables of the evaluation service.
 
 Revision ID: evaluation_0001
 Revises:
@@ -8,6 +8,7 @@ Create Date: 2026-11-22
 from alembic import op
 
 from libs.events.tables import event_tables
+from libs.kit.idempotency_table import idempotency_table
 from libs.kit.db import make_metadata
 
 revision = "evaluation_0001"
@@ -17,10 +18,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    for table in event_tables(make_metadata("evaluation")):
+    metadata = make_metadata("evaluation")
+    for table in (*event_tables(metadata), idempotency_table(metadata)):
         table.create(op.get_bind())
 
 
 def downgrade() -> None:
-    for name in ("dead_letters", "inbox", "outbox"):
+    for name in ("idempotency_keys", "dead_letters", "inbox", "outbox"):
         op.drop_table(name, schema="evaluation")
