@@ -1,0 +1,5 @@
+"""Events the referral service publishes. (Contracts are added here by the referral service's work.)"""
+
+from __future__ import annotations
+
+from libs.events.registry import EventData, event_type  # noqa: F401
