@@ -1,0 +1,1 @@
+"""Inbound webhook verification (pure; no web framework)."""
