@@ -1,0 +1,1 @@
+"""Evaluation frameworks as versioned TOML data, read by ``services.evaluation.domain.catalog``."""
