@@ -7,12 +7,12 @@ import hashlib
 import hmac
 import json
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 
 from libs.kit.errors import Forbidden, Unauthorized
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     DOCTOR = "doctor"  # 医师（俱乐部会员）
     UNIT_ADMIN = "unit_admin"  # 成员单位联络员 / 科主任
     ALLIANCE_OFFICE = "alliance_office"  # 联盟管理办公室
@@ -45,7 +45,7 @@ class Principal:
         return json.dumps({k: v for k, v in data.items() if v is not None}, sort_keys=True, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "Principal":
+    def from_json(cls, text: str) -> Principal:
         data = json.loads(text)
         try:
             data["role"] = Role(data["role"])

@@ -120,10 +120,10 @@ class Stack:
                 raise EngineStartError(f"{name} exited with code {proc.returncode}")
 
     def stop(self) -> None:
-        for name, proc in reversed(self.children):
+        for _name, proc in reversed(self.children):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for name, proc in reversed(self.children):
+        for _name, proc in reversed(self.children):
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:

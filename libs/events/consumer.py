@@ -159,7 +159,7 @@ class InboxConsumer:
         while not self._stopping.is_set():
             try:
                 msgs = await sub.fetch(self.batch, timeout=1.0)
-            except (NatsTimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, NatsTimeoutError):
                 continue
             except Exception as exc:  # disconnected: nats-py reconnects by itself
                 log.warning("fetch failed", extra={"consumer": self.name, "error": repr(exc)[:300]})

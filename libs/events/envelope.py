@@ -39,11 +39,11 @@ class Envelope(BaseModel):
         return self.model_dump_json(exclude_none=True).encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> "Envelope":
+    def from_bytes(cls, raw: bytes) -> Envelope:
         return cls.model_validate_json(raw)
 
 
-def new_envelope(data: "EventData", *, source: str, subject: str | None = None,
+def new_envelope(data: EventData, *, source: str, subject: str | None = None,
                  causation: Envelope | None = None, at: datetime | None = None,
                  event_id: str | None = None) -> Envelope:
     """Wrap a typed payload. Correlation follows the cause, else the current request id."""

@@ -27,7 +27,7 @@ class Faults:
         self.random = random.Random(seed)
 
     @classmethod
-    def from_env(cls) -> "Faults":
+    def from_env(cls) -> Faults:
         seed = os.environ.get("EVENTS_FAULTS_SEED")
         return cls(os.environ.get("EVENTS_FAULTS", ""), int(seed) if seed else None)
 

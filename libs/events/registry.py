@@ -14,6 +14,7 @@ so handlers only ever see the current schema.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,7 +34,7 @@ class EventData(BaseModel):
 class SchemaInfo:
     type: str
     version: int
-    model: type[EventData]
+    model: builtins.type[EventData]
 
 
 class UnknownEventType(Exception):

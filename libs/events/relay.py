@@ -80,7 +80,7 @@ class OutboxRelay:
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _close(self) -> None:
@@ -98,8 +98,8 @@ class OutboxRelay:
         if not rows:
             return 0
         results = await asyncio.gather(*(self._publish(r) for r in rows), return_exceptions=True)
-        done = [r["position"] for r, res in zip(rows, results) if not isinstance(res, BaseException)]
-        failed = [(r, res) for r, res in zip(rows, results) if isinstance(res, BaseException)]
+        done = [r["position"] for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        failed = [(r, res) for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
         self.faults.hit("after_publish_before_mark")
         if done:
             await self._conn.execute(

@@ -43,7 +43,7 @@ class EventTables:
     idempotency: Any = None
 
     @classmethod
-    def on(cls, metadata: MetaData) -> "EventTables":
+    def on(cls, metadata: MetaData) -> EventTables:
         existing = metadata.tables
         key = f"{metadata.schema}.outbox" if metadata.schema else "outbox"
         if key in existing:

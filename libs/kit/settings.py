@@ -45,7 +45,7 @@ class ServiceSettings(BaseSettings):
         return data
 
     @model_validator(mode="after")
-    def _enforce_non_default_secrets(self) -> "ServiceSettings":
+    def _enforce_non_default_secrets(self) -> ServiceSettings:
         if self.environment == "production":
             for name, value in self.model_dump().items():
                 if isinstance(value, str) and value == DEV_SECRET:

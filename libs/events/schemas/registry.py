@@ -48,6 +48,10 @@ class AllianceStatusChanged(EventData):
     reason: str | None = None
     actor: str
     founded_on: date | None = None
+    # Added with defaults (older readers and events stay valid): which 备案 step it was (submit, approve, renew,
+    # rename…; "create" for a new draft) and the filing authority's region.
+    action: str | None = None
+    authority_region_code: str | None = None
 
 
 @event_type("alliance.registry.alliance.renamed")

@@ -16,7 +16,7 @@ from libs.events.relay import republish
 from libs.events.streams import stream_name
 from libs.kit.runtime import ServiceRuntime
 from tests.harness.waiting import eventually
-from tests.libs.events.conftest import (Pair, ThingHappened, ThingPoisoned, apply_thing, evtest_settings, tables)
+from tests.libs.events.conftest import Pair, ThingHappened, ThingPoisoned, apply_thing, evtest_settings, tables
 
 
 async def emit(pair: Pair, *datas: ThingHappened | ThingPoisoned) -> list[Envelope]:
