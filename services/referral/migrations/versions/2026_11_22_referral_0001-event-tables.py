@@ -8,8 +8,8 @@ Create Date: 2026-11-22
 from alembic import op
 
 from libs.events.tables import event_tables
-from libs.kit.idempotency_table import idempotency_table
 from libs.kit.db import make_metadata
+from libs.kit.idempotency_table import idempotency_table
 
 revision = "referral_0001"
 down_revision = None
