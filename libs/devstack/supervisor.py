@@ -88,6 +88,7 @@ class Stack:
                    f"{service.upper()}_NATS_URL": self.resolved_nats(service)}
             self._spawn(service, f"services.{service}.app:create_app", port, env)
         gateway_env = {f"GATEWAY_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in SERVICE_PORTS.items()}
+        gateway_env["GATEWAY_DATABASE_URL"] = self.resolved_db("gateway")
         self._spawn("gateway", "services.gateway.app:create_app", self.gateway_port, gateway_env)
 
     def _spawn(self, name: str, factory: str, port: int, extra_env: dict[str, str]) -> None:

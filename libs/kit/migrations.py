@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from libs.kit.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICES_WITH_DB = ("registry", "points", "referral", "evaluation")
+SERVICES_WITH_DB = ("registry", "points", "referral", "evaluation", "gateway")
 
 
 def alembic_config(service: str, database_url: str | None = None) -> Config:

@@ -7,11 +7,16 @@ and every operation is tagged with its service.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
 
+from services.gateway.auth.policy import Access, classify
+
 SKIP_PATHS = {"/health", "/ready", "/metrics"}
+BEARER = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                     "description": "平台签发的 JWT（微信登录）或身份提供方签发的 JWT（RS256 / EdDSA）"}}
 
 
 def _prefix_refs(node: Any, service: str) -> Any:
@@ -38,6 +43,8 @@ def merge(base: dict[str, Any], service: str, spec: dict[str, Any]) -> None:
                 operation["tags"] = [service] + [t for t in operation.get("tags", []) if t != service]
                 if "operationId" in operation:
                     operation["operationId"] = f"{service}_{operation['operationId']}"
+                if _public(service, path):
+                    operation["security"] = []  # signed webhooks: no bearer token
         base["paths"][f"/api/v1/{service}{path}"] = operations
     for name, schema in spec.get("components", {}).get("schemas", {}).items():
         base["components"]["schemas"][f"{service}.{name}"] = schema
@@ -58,4 +65,10 @@ async def merged_openapi(gateway_spec: dict[str, Any], clients: dict[str, httpx.
             unavailable.append(service)
     if unavailable:
         merged["info"]["x-unavailable-services"] = unavailable
+    merged["components"]["securitySchemes"] = BEARER
+    merged["security"] = [{"bearer": []}]
     return merged
+
+
+def _public(service: str, path: str) -> bool:
+    return classify(service, re.sub(r"\{[^/{}]+\}", "x", path).lstrip("/")) is Access.PUBLIC
