@@ -1,0 +1,1 @@
+"""Request and response bodies of the registry API (pydantic; requests refuse unknown fields)."""
