@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
-from libs.kit.migrations import upgrade
 from libs.kit.runtime import ServiceRuntime
-from tests.harness import databases
-from tests.harness.engines import Engines
 from tests.harness.services import RunningService, TestEnv, running_service
 from tests.services.registry.fixtures import RegistryApi
-
-
-@pytest.fixture(scope="session")
-def template_db(engines: Engines) -> str:
-    """The registry's own migrations only: these tests talk to no other service's tables, so another
-    service's migration in progress cannot break them (the suite-wide template still migrates them all)."""
-    name = asyncio.run(databases.create_template(engines.pg_server_url))
-    upgrade("registry", engines.database_url(name))
-    return name
 
 
 @dataclass
