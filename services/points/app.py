@@ -5,12 +5,26 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from libs.kit.app import create_service_app
+from libs.kit.idempotency import install_idempotency
 from libs.kit.runtime import ServiceRuntime
+from services.points.api import audit, awards, leaderboards, members, redemptions, years
+from services.points.consumers import consumer_specs
 from services.points.persistence.tables import events
+from services.points.runtime import PointsRuntime
 from services.points.settings import PointsSettings
+
+DESCRIPTION = """积分服务 (points): the append-only, hash-chained 积分 ledger of the Hunan pediatric alliance
+doctors' club — direct awards computed from the scheme, reversals and adjustments, redemptions, year close
+(集体积分), leaderboards, and the auditor's export / verify / replay / rebuild endpoints."""
 
 
 def create_app(settings: PointsSettings | None = None, runtime: ServiceRuntime | None = None) -> FastAPI:
     settings = settings or PointsSettings()
-    runtime = runtime or ServiceRuntime(settings=settings, tables=events, consumer_specs=[])
-    return create_service_app(runtime, title="points", description="points service", routers=[])
+    if runtime is None:
+        points = PointsRuntime(settings=settings, tables=events)
+        points.consumer_specs = consumer_specs(points)
+        runtime = points
+    app = create_service_app(runtime, title="points", description=DESCRIPTION, routers=[
+        awards.router, members.router, redemptions.router, years.router, leaderboards.router, audit.router])
+    install_idempotency(app)
+    return app

@@ -47,6 +47,20 @@ def check_checkpoint(obj: dict[str, Any], line_no: int, head: Head, covered_thro
     return None
 
 
+def anchor(obj: dict[str, Any], line_no: int, expected: int, key: Ed25519PublicKey) -> Finding | Head:
+    """The signed head a range export starts from, or the finding that it cannot be trusted."""
+    cp = _signed_checkpoint(obj, line_no)
+    checkpoint = cp.checkpoint
+    if checkpoint.position != expected or checkpoint.count != checkpoint.position:
+        return Finding(TamperKind.MALFORMED, expected, line_no, f"range export must start at checkpoint {expected}",
+                       f"区间导出必须从第 {expected} 条的签名检查点开始")
+    if not verify_checkpoint(cp, key):
+        return Finding(TamperKind.FORGED, checkpoint.position, line_no,
+                       "anchor checkpoint signature invalid: forged or signed with another key",
+                       f"第 {checkpoint.position} 条的起始检查点签名无效")
+    return Head(checkpoint.position, checkpoint.head_hash, None)
+
+
 def unsigned_tail(covered_through: int, head_position: int) -> Finding:
     first = covered_through + 1
     return Finding(TamperKind.FORGED, first, 0,

@@ -7,6 +7,10 @@ Format ``points-ledger-export`` version 1 — UTF-8, one JSON object per line, `
        {"type":"header","format":"points-ledger-export","version":1,"exported_at":"2025-01-02T03:04:05.000000Z",
         "key_id":"<16 hex, optional>"}
 
+   A *range* export (not from genesis) adds ``"from_position": P`` (P > 1) and its next line is the signed
+   checkpoint at P - 1 (the anchor): its signature is verified and the chain continues from its head. A
+   verifier proves the range against that signed head, not against genesis.
+
 2. Entry lines, in chain order, positions dense from 1 (no gaps, no repeats)::
 
        {"type":"entry","position":7,"prev_hash":"<64 lowercase hex>","hash":"<64 lowercase hex>",
@@ -48,9 +52,11 @@ EXPORT_FORMAT = "points-ledger-export"
 EXPORT_VERSION = 1
 
 
-def header_line(exported_at: datetime, key_id: str | None = None) -> str:
-    body = {"type": "header", "format": EXPORT_FORMAT, "version": EXPORT_VERSION,
-            "exported_at": format_instant(exported_at), "key_id": key_id}
+def header_line(exported_at: datetime, key_id: str | None = None, from_position: int | None = None) -> str:
+    body: dict[str, object] = {"type": "header", "format": EXPORT_FORMAT, "version": EXPORT_VERSION,
+                               "exported_at": format_instant(exported_at), "key_id": key_id}
+    if from_position is not None and from_position > 1:
+        body["from_position"] = from_position
     return json.dumps(body, separators=(",", ":")) + "\n"
 
 

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from services.points.domain.chain import GENESIS_PREV_HASH
 
-from .checkpoints import check_checkpoint, unsigned_tail
+from .checkpoints import anchor, check_checkpoint, unsigned_tail
 from .diagnose import Finding, Head, TamperKind, diagnose
 from .export import EXPORT_FORMAT, EXPORT_VERSION
 from .records import EntryRecord, MalformedLine, fast_entry, slow_line
@@ -69,6 +69,7 @@ class _State:
         self.anchored = anchored
         self.first: tuple[int, bytes] | None = None  # (position, prev_hash) of the first entry seen
         self.leading: list[dict[str, object]] = []
+        self.anchor: int | None = None  # a range export starts at the signed checkpoint at this position
 
     @property
     def head(self) -> Head:
@@ -167,15 +168,30 @@ def _step(line: bytes, line_no: int, stream: Iterator[tuple[int, bytes]], state:
     if parsed["type"] == "header":
         if line_no != 1 or parsed.get("format") != EXPORT_FORMAT or parsed.get("version") != EXPORT_VERSION:
             raise MalformedLine(line_no, "unexpected or unsupported header")
+        start = parsed.get("from_position")
+        if isinstance(start, int) and not isinstance(start, bool) and start > 1:
+            state.anchor = start - 1
         return None
     if not state.anchored:
         state.leading.append(parsed)
         return None
+    if state.anchor is not None and state.position == 0:
+        return _take_anchor(parsed, line_no, state, key)
     finding = check_checkpoint(parsed, line_no, state.head, state.covered_through, key)
     if finding is None:
         state.checkpoints += 1
         state.covered_through = state.position
     return finding
+
+
+def _take_anchor(obj: dict[str, object], line_no: int, state: _State, key: Ed25519PublicKey) -> Finding | None:
+    head = anchor(obj, line_no, state.anchor or 0, key)
+    if isinstance(head, Finding):
+        return head
+    state.position, state.hash, state.before = head.position, head.hash, None
+    state.checkpoints += 1
+    state.covered_through = head.position
+    return None
 
 
 def _lookahead(stream: Iterator[tuple[int, bytes]], limit: int = 64) -> list[EntryRecord]:

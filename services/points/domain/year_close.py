@@ -82,7 +82,7 @@ def collective_points(entries: Iterable[Entry], year: int,
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for entry in entries:
         if entry_year(entry) == year:
-            for unit_id, delta in _unit_deltas(entry, policy):
+            for unit_id, delta in unit_deltas(entry, policy):
                 totals[unit_id] += delta
     return dict(totals)
 
@@ -99,7 +99,11 @@ def close_year(entries: Iterable[Entry], *, year: int, now: datetime, closed_yea
     )
 
 
-def _unit_deltas(entry: Entry, policy: CollectivePolicy) -> list[tuple[str, Decimal]]:
+def unit_deltas(entry: Entry, policy: CollectivePolicy) -> list[tuple[str, Decimal]]:
+    """How one entry changes 集体积分: (unit id, signed points) pairs, under ``policy``.
+
+    Public so the live projection (maintained per entry at append time) uses this very reading.
+    """
     kind = entry.entry_type
     if kind is EntryType.ADJUSTMENT and not policy.include_adjustments:
         return []

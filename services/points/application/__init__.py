@@ -1,0 +1,1 @@
+"""Use cases of the points service: awards, reversals, adjustments, redemptions, year close, reads."""
