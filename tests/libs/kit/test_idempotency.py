@@ -118,7 +118,7 @@ class TestTransaction:
         assert await things_count(kit) == 0
 
 
-async def test_app_without_the_replay_handler_fails_on_first_use(env) -> None:
+async def test_service_template_installs_the_replay_handler(env) -> None:
     import httpx
 
     from libs.kit.app import create_service_app
@@ -128,11 +128,15 @@ async def test_app_without_the_replay_handler_fails_on_first_use(env) -> None:
     await create_schema(env)
     app = create_service_app(ServiceRuntime(settings=kit_settings(env), tables=tables), title="t", description="t",
                              routers=[things_router(Gates())], configure_logs=False)
+    headers = {**DOCTOR, "Idempotency-Key": key()}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.post("/things", json={"name": "a"}, headers={**DOCTOR, "Idempotency-Key": key()})
-    assert response.status_code == 500
+            first = await client.post("/things", json={"name": "a"}, headers=headers)
+            again = await client.post("/things", json={"name": "a"}, headers=headers)
+    assert first.status_code == 201
+    assert again.status_code == 201 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
 
 
 def test_fingerprint_separates_parts() -> None:
