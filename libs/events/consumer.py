@@ -5,6 +5,10 @@ inbox (unique per consumer) and run the handler → commit → ack. A redelivery
 is acked without effect; the same id with a different payload is parked loudly. A message that keeps
 failing is parked in ``dead_letters`` with its error after ``max_deliver`` attempts and terminated, so
 the stream keeps flowing. Nothing is dropped silently: every park is a row an operator can retry.
+
+Replicas of a service share the durable consumer (``<service>-from-<source>``): each message goes to one of them.
+If the stream or the durable consumer disappears (JetStream data lost), the loop provisions them again and reads
+the stream from its start; the inbox absorbs what was already applied (see ``libs.events.republish``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from enum import Enum
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +33,8 @@ from libs.events.faults import Faults
 from libs.events.registry import Event, InvalidEventData, UnknownEventType, decode, known_types
 from libs.events.streams import ensure_stream, stream_name, stream_subjects
 from libs.kit.logging import correlation_id_var
+from libs.kit.metrics import consumer_messages
+from libs.kit.tracing import consumer_span
 
 log = logging.getLogger("events.consumer")
 
@@ -58,7 +65,7 @@ class InboxConsumer:
     def __init__(self, *, service: str, spec: ConsumerSpec, sessions: async_sessionmaker[AsyncSession],
                  inbox: Table, dead_letters: Table, js: JetStreamContext | None, namespace: str,
                  max_deliver: int = 5, ack_wait: float = 30.0, batch: int = 64,
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None, stream_replicas: int = 1) -> None:
         self.name = f"{service}-from-{spec.source}"
         self.spec = spec
         self.sessions = sessions
@@ -70,6 +77,7 @@ class InboxConsumer:
         self.ack_wait = ack_wait
         self.batch = batch
         self.faults = faults or Faults()
+        self.stream_replicas = stream_replicas
         self._stopping = asyncio.Event()
         self.counts: dict[Outcome, int] = {o: 0 for o in Outcome}
 
@@ -93,6 +101,12 @@ class InboxConsumer:
 
     async def _apply(self, raw: bytes, event: Event, deliveries: int, stream_seq: int | None,
                      subject: str) -> Outcome:
+        with consumer_span(self.name, traceparent=event.envelope.traceparent, event_id=event.id,
+                           event_type=event.type):
+            return await self._apply_in_span(raw, event, deliveries, stream_seq, subject)
+
+    async def _apply_in_span(self, raw: bytes, event: Event, deliveries: int, stream_seq: int | None,
+                             subject: str) -> Outcome:
         token = correlation_id_var.set(event.envelope.correlationid)
         try:
             async with self.sessions() as session, session.begin():
@@ -145,17 +159,12 @@ class InboxConsumer:
 
     def _count(self, outcome: Outcome) -> Outcome:
         self.counts[outcome] += 1
+        consumer_messages.labels(self.name, outcome.value).inc()
         return outcome
 
     # ---- the NATS loop ---------------------------------------------------------------------
     async def run(self) -> None:
-        assert self.js is not None
-        await ensure_stream(self.js, self.namespace, self.spec.source)
-        config = ConsumerConfig(durable_name=self.name, ack_policy=AckPolicy.EXPLICIT,
-                                deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait, max_deliver=-1,
-                                max_ack_pending=10_000)
-        sub = await self.js.pull_subscribe(stream_subjects(self.namespace, self.spec.source)[0], durable=self.name,
-                                           stream=stream_name(self.namespace, self.spec.source), config=config)
+        sub = await self._subscribe()
         while not self._stopping.is_set():
             try:
                 msgs = await sub.fetch(self.batch, timeout=1.0)
@@ -164,9 +173,41 @@ class InboxConsumer:
             except Exception as exc:  # disconnected: nats-py reconnects by itself
                 log.warning("fetch failed", extra={"consumer": self.name, "error": repr(exc)[:300]})
                 await asyncio.sleep(0.5)
+                sub = await self._resubscribe_if_lost(sub)
                 continue
             for msg in msgs:
                 await self._handle(msg)
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        assert self.js is not None
+        await ensure_stream(self.js, self.namespace, self.spec.source, replicas=self.stream_replicas)
+        config = ConsumerConfig(durable_name=self.name, ack_policy=AckPolicy.EXPLICIT,
+                                deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait, max_deliver=-1,
+                                max_ack_pending=10_000)
+        return await self.js.pull_subscribe(stream_subjects(self.namespace, self.spec.source)[0], durable=self.name,
+                                            stream=stream_name(self.namespace, self.spec.source), config=config)
+
+    async def _resubscribe_if_lost(self, sub: JetStreamContext.PullSubscription,
+                                   ) -> JetStreamContext.PullSubscription:
+        # A fetch failure is usually a disconnect (nats-py reconnects by itself). But if JetStream lost the stream or
+        # the durable consumer, fetching never recovers: provision both again (the inbox absorbs the replay).
+        assert self.js is not None
+        try:
+            await self.js.consumer_info(stream_name(self.namespace, self.spec.source), self.name)
+            return sub
+        except NotFoundError:
+            log.warning("durable consumer lost; provisioning it again", extra={"consumer": self.name})
+        except Exception:
+            return sub
+        try:
+            await sub.unsubscribe()
+        except Exception:  # the old subscription may already be gone with the connection
+            pass
+        try:
+            return await self._subscribe()
+        except Exception as exc:
+            log.warning("re-subscribe failed", extra={"consumer": self.name, "error": repr(exc)[:300]})
+            return sub
 
     async def _handle(self, msg: object) -> None:
         from nats.aio.msg import Msg

@@ -2,7 +2,7 @@
 
 Extension attributes (lowercase, per CloudEvents naming rules): ``dataversion`` (payload schema
 version), ``correlationid`` (the request or saga that started it), ``causationid`` (the event that
-caused it), ``traceparent`` (W3C trace context).
+caused it), ``traceparent`` (W3C trace context: the span that wrote the event, so a consumer's span continues it).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs.kit.logging import correlation_id_var, request_id_var
+from libs.kit.tracing import current_traceparent
 
 if TYPE_CHECKING:
     from libs.events.registry import EventData
@@ -61,5 +62,6 @@ def new_envelope(data: EventData, *, source: str, subject: str | None = None,
         time=at or datetime.now(timezone.utc),
         correlationid=correlation,
         causationid=causation.id if causation else None,
+        traceparent=current_traceparent(),
         data=data.model_dump(mode="json"),
     )

@@ -77,10 +77,10 @@ class ServiceRuntime:
         s = self.settings
         self.engine = create_engine(s)
         self.sessions = make_sessionmaker(self.engine)
-        self.nc = await nats.connect(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
+        self.nc = await nats.connect(s.nats_servers, name=s.service_name, max_reconnect_attempts=-1,
                                      reconnect_time_wait=0.5, connect_timeout=5)
         self.js = self.nc.jetstream(timeout=5.0)
-        await ensure_stream(self.js, s.events_namespace, s.service_name)
+        await ensure_stream(self.js, s.events_namespace, s.service_name, replicas=s.stream_replicas)
         self.relay = OutboxRelay(dsn=s.asyncpg_dsn, schema=s.db_schema, js=self.js, batch=s.relay_batch,
                                  poll_seconds=s.relay_poll_seconds, faults=self.faults)
         self._spawn(self.relay.run(), "relay")
@@ -88,7 +88,8 @@ class ServiceRuntime:
             consumer = InboxConsumer(service=s.service_name, spec=spec, sessions=self.sessions,
                                      inbox=self.tables.inbox, dead_letters=self.tables.dead_letters, js=self.js,
                                      namespace=s.events_namespace, max_deliver=s.consumer_max_deliver,
-                                     ack_wait=s.consumer_ack_wait_seconds, faults=self.faults)
+                                     ack_wait=s.consumer_ack_wait_seconds, faults=self.faults,
+                                     stream_replicas=s.stream_replicas)
             self.consumers.append(consumer)
             self._spawn(consumer.run(), consumer.name)
 

@@ -1,6 +1,7 @@
 """Routing ``/api/v1/<service>/...`` to the services over pooled httpx clients.
 
-Responses are streamed through (exports and PDFs are never buffered whole). A service that is down or
+Request bodies are streamed through untouched (webhook signatures cover the raw bytes) and responses too
+(exports and PDFs are never buffered whole). A service that is down or
 slow answers 502 / 504 problem+json naming it; the other services keep answering.
 """
 
@@ -17,6 +18,13 @@ from libs.kit.problems import problem_response
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
+# Who the caller is comes only from the gateway: a client's own x-principal is never forwarded, and the bearer
+# token and cookies stay here (services trust the signed principal, and must not log credentials).
+CLIENT_IDENTITY = {"x-principal", "x-principal-signature", "authorization", "cookie"}
+# Content-Length is kept on requests so a service can refuse an oversized body before reading it.
+_REQUEST_DROPPED = (HOP_BY_HOP - {"content-length"}) | CLIENT_IDENTITY
+# The gateway's own middleware sets x-request-id (the same id it sent upstream): never twice.
+_RESPONSE_DROPPED = HOP_BY_HOP | {"x-request-id"}
 
 
 class Upstreams:
@@ -32,7 +40,7 @@ class Upstreams:
 
     async def forward(self, service: str, path: str, request: Request, extra_headers: dict[str, str]) -> Response:
         client = self.clients[service]
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _REQUEST_DROPPED}
         headers.update(extra_headers)
         upstream_request = client.build_request(request.method, "/" + path, params=request.query_params,
                                                 headers=headers, content=_body(request))
@@ -42,7 +50,7 @@ class Upstreams:
             return problem_response(request, 504, f"服务 {service} 响应超时", service=service)
         except httpx.HTTPError:
             return problem_response(request, 502, f"服务 {service} 不可用", service=service)
-        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _RESPONSE_DROPPED}
         return StreamingResponse(_stream(upstream), status_code=upstream.status_code, headers=out_headers,
                                  background=BackgroundTask(upstream.aclose))
 
