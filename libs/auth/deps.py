@@ -8,12 +8,23 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from libs.auth.principal import PRINCIPAL_HEADER, SIGNATURE_HEADER, Principal, Role, verify_principal
-from libs.kit.settings import DEV_SECRET
+from libs.kit.settings import DEV_SECRET, env_or_file
 
 
 def internal_auth_key() -> str:
-    """Shared by the gateway and the services (``INTERNAL_AUTH_KEY``); production must set it."""
-    return os.environ.get("INTERNAL_AUTH_KEY", DEV_SECRET)
+    """Shared by the gateway and the services (``INTERNAL_AUTH_KEY`` or ``INTERNAL_AUTH_KEY_FILE``).
+
+    A deployment that declares itself production (any ``*_ENVIRONMENT=production``) must set its own key:
+    with the dev value every service would trust a principal anyone can sign.
+    """
+    key = env_or_file("INTERNAL_AUTH_KEY") or DEV_SECRET
+    if key == DEV_SECRET and _production():
+        raise RuntimeError("INTERNAL_AUTH_KEY must be set in production")
+    return key
+
+
+def _production() -> bool:
+    return any(name.endswith("ENVIRONMENT") and value == "production" for name, value in os.environ.items())
 
 
 def current_principal(request: Request) -> Principal:

@@ -71,13 +71,14 @@ class OutboxRelay:
                 self.is_leader = await self._conn.fetchval(
                     "SELECT pg_try_advisory_lock(hashtext($1))", f"outbox-relay:{self.schema}")
             if self.is_leader:
+                # Clear before reading rows: a commit notified while we publish must wake the next round.
+                self._wake.clear()
                 sent = await self.publish_pending()
                 if sent >= self.batch:
                     continue  # more waiting: do not sleep
             await self._sleep(self.poll_seconds)
 
     async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:

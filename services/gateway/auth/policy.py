@@ -14,6 +14,8 @@ from enum import Enum
 from libs.kit.errors import AppError
 
 _WEBHOOK = re.compile(r"webhooks/[A-Za-z0-9_-]{1,64}")
+# Operator views under /webhooks/ are not ingestion: they need a person's token.
+_WEBHOOK_ADMIN = {"webhooks/quarantine", "webhooks/refusals"}
 
 
 class Access(Enum):
@@ -29,7 +31,7 @@ class BadPath(AppError):
 
 
 def classify(service: str, path: str) -> Access:
-    if service == "referral" and _WEBHOOK.fullmatch(path):
+    if service == "referral" and _WEBHOOK.fullmatch(path) and path not in _WEBHOOK_ADMIN:
         return Access.PUBLIC
     if path.split("/", 1)[0] == "integration":
         return Access.INTEGRATION
