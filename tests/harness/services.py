@@ -18,6 +18,8 @@ from libs.kit.runtime import ServiceRuntime
 class TestEnv:
     """What one test sees: its own database and event namespace on the session's servers."""
 
+    __test__ = False  # a fixture value, not a test class
+
     database_url: str
     nats_url: str
     namespace: str
