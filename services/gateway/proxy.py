@@ -25,6 +25,7 @@ CLIENT_IDENTITY = {"x-principal", "x-principal-signature", "authorization", "coo
 _REQUEST_DROPPED = (HOP_BY_HOP - {"content-length"}) | CLIENT_IDENTITY
 # The gateway's own middleware sets x-request-id (the same id it sent upstream): never twice.
 _RESPONSE_DROPPED = HOP_BY_HOP | {"x-request-id"}
+PUBLIC_PREFIX = "/api/v1"  # where clients reach a service: /api/v1/<service>/...
 
 
 class Upstreams:
@@ -51,6 +52,10 @@ class Upstreams:
         except httpx.HTTPError:
             return problem_response(request, 502, f"服务 {service} 不可用", service=service)
         out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _RESPONSE_DROPPED}
+        location = out_headers.get("location")
+        if location and location.startswith("/") and not location.startswith("//"):
+            # Services answer ``Location: /doctors/<id>`` (their own root): clients only know the gateway's paths.
+            out_headers["location"] = f"{PUBLIC_PREFIX}/{service}{location}"
         return StreamingResponse(_stream(upstream), status_code=upstream.status_code, headers=out_headers,
                                  background=BackgroundTask(upstream.aclose))
 
