@@ -32,6 +32,12 @@ class PointsSettings(ServiceSettings):
     bulk_batch: int = 10_000
     # Worker processes of a rebuild / replay scan of a big ledger (0 = one per core, at most 8; 1 = in-process).
     rebuild_jobs: int = 0
+    # Claims arrive as multipart bodies with their evidence (each file ≤ 10 MB, like the gateway's body limit):
+    # room for one full-size file plus the form envelope. JSON bodies stay small by their models' bounds.
+    max_body_bytes: int = 11 * 1_048_576
+    claim_max_files: int = 10
+    # Where members reach this service (the gateway's prefix): evidence links in statement exports.
+    public_base_url: str = "/api/v1/points"
 
     @model_validator(mode="after")
     def _signing_key_required(self) -> PointsSettings:

@@ -91,3 +91,50 @@ class YearClosed(EventData):
     member_totals: dict[str, str]
     head_position: int
     head_hash: str
+
+
+class _Claim(EventData):
+    """A 积分申报 (claim): a doctor or unit liaison asks for points under a claim rule, with evidence.
+
+    ``points`` is the amount the scheme computes for it (decimal string); ``occurred_on`` the activity's
+    Asia/Shanghai date; ``unit_id`` the doctor's member unit on that day.
+    """
+
+    claim_id: str
+    alliance_id: str
+    doctor_id: str
+    unit_id: str
+    rule_code: str
+    variant: str
+    quantity: int
+    points: str
+    occurred_on: date
+    status: Literal["submitted", "approved", "rejected", "withdrawn"]
+    at: datetime
+
+
+@event_type("alliance.points.claim.submitted")
+class ClaimSubmitted(_Claim):
+    """申报已提交: waiting for the office's review. ``evidence_count`` 佐证材料 files are attached."""
+
+    submitted_by_role: Literal["doctor", "unit_admin"]
+    evidence_count: int
+
+
+@event_type("alliance.points.claim.approved")
+class ClaimApproved(_Claim):
+    """申报已通过: the award ``entry_id`` was appended (its ``source_event_id`` is ``claim:<claim_id>``)."""
+
+    entry_id: str
+
+
+@event_type("alliance.points.claim.rejected")
+class ClaimRejected(_Claim):
+    """申报未通过: the office gave ``reason``; nothing was recorded in the ledger."""
+
+    reason: str
+
+
+@event_type("alliance.points.claim.withdrawn")
+class ClaimWithdrawn(_Claim):
+    """申报已撤回 by the claimant before review; nothing was recorded in the ledger."""

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 
 from libs.kit.amounts import format_points
 from services.points.ledger.events import stream_delta
@@ -135,6 +145,8 @@ class StatementLine(BaseModel):
     occurred_at: datetime
     recorded_at: datetime
     business_date: date
+    claim_id: str | None = None  # the 积分申报 an approved claim's award came from
+    evidence_url: str | None = None  # where its evidence (佐证材料) is listed
 
 
 class CatalogItemOut(BaseModel):
@@ -146,6 +158,8 @@ class CatalogItemOut(BaseModel):
     stock: int
     valid_from: date
     valid_to: date
+    active: bool = True
+    updated_at: datetime | None = None
 
 
 class RedemptionOut(BaseModel):
@@ -191,3 +205,93 @@ class SnapshotOut(BaseModel):
     entry_count: int
     unit_totals: dict[str, str]
     member_totals: dict[str, str]
+
+
+# ---- claims (积分申报) ---------------------------------------------------------------------------------------
+# An ISO date string only (no timestamps, no numbers). Strict works here because the claim is validated in JSON
+# mode (``model_validate_json``); FastAPI validates JSON bodies in Python mode, where a strict date refuses text.
+Day = Annotated[date, Strict()]
+
+
+class ClaimIn(_In):
+    """积分申报 (the JSON form field ``claim``): rule, variant, quantity, facts and dates — never an amount."""
+
+    rule: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    variant: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    doctor_id: Id | None = None  # the beneficiary: omitted (or oneself) for a doctor; required for a unit liaison
+    alliance_id: Id | None = None  # default: the caller's alliance, else the one of the doctor's unit
+    quantity: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
+    facts: Facts = {}
+    occurred_on: Day  # 活动日期 (for a multi-day activity: the day it ended), Asia/Shanghai
+    started_on: Day | None = None
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class ApproveIn(_In):
+    memo: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class RejectIn(_In):
+    reason: Reason
+
+
+class WithdrawIn(_In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class EvidenceOut(BaseModel):
+    evidence_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    url: str
+
+
+class TransitionOut(BaseModel):
+    seq: int
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class ClaimOut(BaseModel):
+    claim_id: str
+    alliance_id: str
+    doctor_id: str
+    unit_id: str
+    rule_code: str
+    rule_label: str | None
+    variant: str
+    quantity: int
+    facts: dict[str, str | int | bool]
+    occurred_on: date
+    started_on: date | None
+    description: str | None
+    points: str  # computed by the scheme (at submission; the recorded amount once approved)
+    scheme_id: str
+    scheme_version: int
+    status: Literal["submitted", "approved", "rejected", "withdrawn"]
+    status_label: str
+    reason: str | None  # the office's reason (rejected) or note (approved)
+    submitted_by: str
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    entry_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    evidence: list[EvidenceOut]
+    transitions: list[TransitionOut] | None = None  # the detail view only
+
+
+class CatalogItemPatch(_In):
+    """Office maintenance of an item: stock, validity, active, wording. The tier (price) never changes."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    active: StrictBool | None = None

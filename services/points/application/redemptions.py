@@ -48,6 +48,8 @@ async def redeem(session: AsyncSession, runtime: PointsRuntime, *, doctor_id: st
     now = runtime.clock.now()
     if item is None or not await _doctor_in_alliance(session, doctor_id, item["alliance_id"], business_date(now)):
         raise _hidden_item()
+    if not item["active"]:
+        raise Conflict("该奖品已停用，不能兑换", field="item_id", code="item_inactive")
     if not item["valid_from"] <= business_date(now) <= item["valid_to"]:
         raise Conflict("该奖品不在兑换有效期内", field="item_id")
     if item["stock"] < 1:

@@ -10,6 +10,8 @@
 - ``year_closes`` + ``year_close_totals``: the archived 年度封账 snapshots (append-only).
 - ``dir_*``: the directory replica kept from registry events (机构、联盟、成员单位、医师任职单位历史、职务).
 - ``catalog_items`` and ``redemptions`` (兑换).
+- ``claims`` (积分申报) with their ``claim_evidence`` (佐证材料: bytes + sha256) and ``claim_transitions`` (the
+  review history); evidence and transitions are append-only like the ledger.
 
 Amounts are integer tenths of a point (``*_tenths``), never floats.
 """
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -33,6 +36,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from libs.kit.db import make_metadata
 from libs.kit.runtime import EventTables
@@ -251,6 +255,10 @@ catalog_items = Table(
     Column("valid_to", Date, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(200), nullable=False),
+    # 停用 (deactivated): no longer redeemable nor shown to members; kept because redemptions refer to it.
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("updated_at", DateTime(timezone=True)),
+    Column("updated_by", String(200)),
     CheckConstraint("stock >= 0", name="stock"),
     CheckConstraint("tier IN (100, 300, 500, 1000)", name="tier"),
     CheckConstraint("valid_from <= valid_to", name="validity"),
@@ -272,4 +280,68 @@ redemptions = Table(
     CheckConstraint("state IN ('held', 'confirmed', 'voided')", name="state"),
 )
 
-APPEND_ONLY = ("ledger_entries", "ledger_checkpoints", "year_closes", "year_close_totals")
+# ---- claims (积分申报) -----------------------------------------------------------------------------------
+CLAIM_STATUSES = ("submitted", "approved", "rejected", "withdrawn")
+EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+EVIDENCE_MAX_BYTES = 10 * 1_048_576
+
+claims = Table(
+    "claims", metadata,
+    Column("claim_id", String(64), primary_key=True),
+    Column("alliance_id", String(128), nullable=False, index=True),
+    Column("doctor_id", String(128), nullable=False, index=True),  # the beneficiary
+    Column("unit_id", String(128), nullable=False, index=True),  # the doctor's member unit on occurred_on
+    Column("submitted_by", String(200), nullable=False),  # actor: "doctor:<sub>" or "unit_admin:<sub>"
+    Column("rule_code", String(20), nullable=False),
+    Column("variant", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("facts", JSONB, nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("started_on", Date),
+    Column("description", Text),
+    Column("scheme_id", String(64), nullable=False),
+    Column("scheme_version", Integer, nullable=False),
+    Column("points_tenths", BigInteger, nullable=False),  # computed by the scheme (never typed in)
+    Column("status", String(10), nullable=False),
+    Column("reason", Text),
+    Column("reviewed_by", String(200)),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("entry_id", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('submitted', 'approved', 'rejected', 'withdrawn')", name="status"),
+    CheckConstraint("quantity > 0", name="quantity"),
+    CheckConstraint("points_tenths > 0", name="points"),
+    CheckConstraint("status <> 'approved' OR entry_id IS NOT NULL", name="approved_entry"),
+    Index("ix_claims_created", "created_at", "claim_id"),
+)
+
+claim_evidence = Table(
+    "claim_evidence", metadata,
+    Column("evidence_id", String(64), primary_key=True),
+    Column("claim_id", String(64), ForeignKey("points.claims.claim_id"), nullable=False, index=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(50), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name="content_type"),
+    CheckConstraint("size_bytes > 0 AND size_bytes <= 10485760 AND size_bytes = octet_length(content)",
+                    name="size"),
+)
+
+claim_transitions = Table(
+    "claim_transitions", metadata,
+    Column("claim_id", String(64), ForeignKey("points.claims.claim_id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("from_status", String(10)),
+    Column("to_status", String(10), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("claim_id", "seq"),
+)
+
+APPEND_ONLY = ("ledger_entries", "ledger_checkpoints", "year_closes", "year_close_totals", "claim_evidence",
+               "claim_transitions")

@@ -23,7 +23,7 @@ STATEMENTS = {
     "truncate": "TRUNCATE {table}",
 }
 COLUMNS = {"ledger_entries": "memo", "ledger_checkpoints": "key_id", "year_closes": "actor",
-           "year_close_totals": "points_tenths"}
+           "year_close_totals": "points_tenths", "claim_evidence": "filename", "claim_transitions": "reason"}
 
 
 @pytest.fixture
