@@ -9,7 +9,9 @@ it applied, so the three sets can be compared:
 - **producer** (the service's own stream): ids the outbox marked published but the stream no longer holds are
   *lost in JetStream*. ``repair`` marks exactly those rows unpublished again and wakes the relay, which sends them
   with their original ``Nats-Msg-Id``; consumers' inboxes absorb anything they had already applied.
-  Rows not yet published are reported as backlog, not as gaps.
+  Rows not yet published are reported as backlog, not as gaps. A *damaged* stream (it counts messages it does
+  not deliver, or its sequence went back below a consumer's position — what NATS does when it recovers a damaged
+  block) is rebuilt instead: deleted, created again with its configuration, the whole outbox re-published.
 - **consumer** (``<service>-from-<source>``): ids of the types the consumer handles, in the source stream at or
   below the durable consumer's ack floor, that are neither in the inbox nor parked in ``dead_letters`` were
   acknowledged without being applied — reported as gaps (an alarm: nothing re-sends them by itself). Messages above
@@ -32,10 +34,11 @@ import logging
 import sys
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 import nats
+from fastapi import APIRouter
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -45,9 +48,7 @@ from prometheus_client import Gauge
 from libs.events.envelope import Envelope
 from libs.events.outbox import notify_channel
 from libs.events.streams import stream_name, stream_subjects
-
-if TYPE_CHECKING:
-    from fastapi import APIRouter
+from libs.kit.deps import RuntimeDep
 
 log = logging.getLogger("events.reconcile")
 
@@ -72,6 +73,7 @@ class StreamContents:
     last_seq: int = 0
     messages: list[StreamMessage] = field(default_factory=list)
     lost: int = 0  # messages JetStream itself reports as lost (corrupt blocks found at start)
+    state_messages: int = 0  # what the stream says it holds; more than can be read = a damaged stream
 
     @property
     def ids(self) -> set[str]:
@@ -100,11 +102,18 @@ class ProducerReport:
     duplicates_in_stream: int  # one id stored twice (re-sent after the duplicate window): harmless
     stream_lost: int
     stream_seq_gaps: int
+    unreadable: int = 0  # counted by the stream but not delivered to a consumer
+    behind_consumers: bool = False  # a consumer of the stream is past its last sequence: the sequence went back
     republished: int = 0
+    rebuilt: bool = False
+
+    @property
+    def damaged(self) -> bool:
+        return self.unreadable > 0 or self.behind_consumers
 
     @property
     def gaps(self) -> int:
-        return self.missing_in_stream
+        return self.missing_in_stream + int(self.damaged)
 
 
 @dataclass
@@ -120,10 +129,13 @@ class ConsumerReport:
     missing_in_inbox: int  # acknowledged but neither applied nor parked: the alarm
     missing_sample: list[str]
     pending: int  # handled-type messages above the ack floor not yet applied: in flight
+    delivered_seq: int = 0
+    stalled: bool = False  # the durable consumer is past messages it never delivered (the stream lost its tail)
+    reset: bool = False  # repair deleted the durable consumer: the running loop provisions it again from the start
 
     @property
     def gaps(self) -> int:
-        return self.missing_in_inbox
+        return self.missing_in_inbox + int(self.stalled)
 
 
 @dataclass
@@ -137,9 +149,10 @@ class Reconciliation:
         return (self.producer.gaps if self.producer else 0) + sum(c.gaps for c in self.consumers)
 
     def to_json(self) -> dict[str, Any]:
-        return {"service": self.service, "gaps": self.gaps,
-                "producer": asdict(self.producer) if self.producer else None,
-                "consumers": [asdict(c) for c in self.consumers]}
+        producer = {**asdict(self.producer), "damaged": self.producer.damaged,
+                    "gaps": self.producer.gaps} if self.producer else None
+        return {"service": self.service, "gaps": self.gaps, "producer": producer,
+                "consumers": [{**asdict(c), "gaps": c.gaps} for c in self.consumers]}
 
 
 # ---- reading a stream ------------------------------------------------------------------------
@@ -154,7 +167,7 @@ async def read_stream(js: JetStreamContext, namespace: str, service: str, *, bat
     state = info.state
     lost = len(state.lost.msgs or []) if state.lost and state.lost.msgs else 0
     contents = StreamContents(stream=name, exists=True, first_seq=state.first_seq, last_seq=state.last_seq,
-                              lost=lost)
+                              lost=lost, state_messages=state.messages)
     if state.messages == 0:
         return contents
     config = ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=30.0,
@@ -197,8 +210,21 @@ def _identify(headers: Mapping[str, str] | None, data: bytes) -> tuple[str | Non
 # ---- producer side ---------------------------------------------------------------------------
 async def reconcile_producer(conn: asyncpg.Connection, js: JetStreamContext, *, namespace: str, service: str,
                              repair: bool = False, schema: str | None = None) -> ProducerReport:
-    """Compare the outbox (search_path = the service's schema) with the service's stream; ``repair`` re-publishes."""
+    """Compare the outbox (search_path = the service's schema) with the service's stream; ``repair`` re-publishes.
+
+    A *damaged* stream — it counts more messages than it delivers, or one of its consumers is past its last
+    sequence (JetStream truncated it at a damaged block and numbers new messages again from there) — cannot be
+    mended by sending the missing ids into it: ``repair`` rebuilds it (deleted and created again with the same
+    configuration, every outbox row re-published in order; consumers provision their durables again and replay it
+    through their inboxes). Otherwise ``repair`` re-publishes only the missing ids. Within JetStream's duplicate
+    window (2 minutes) a re-sent id is dropped even if its message was lost: run it again after the window.
+    """
     contents = await read_stream(js, namespace, service)
+    behind = False
+    if contents.exists:
+        for info in await _consumers_of(js, contents.stream):
+            if info.delivered is not None and info.delivered.stream_seq > contents.last_seq:
+                behind = True
     rows = await conn.fetch("SELECT event_id, published_at IS NOT NULL AS published FROM outbox ORDER BY position")
     published = [r["event_id"] for r in rows if r["published"]]
     in_stream = contents.ids
@@ -210,16 +236,37 @@ async def reconcile_producer(conn: asyncpg.Connection, js: JetStreamContext, *, 
         published=len(published), unpublished=len(rows) - len(published), stream_messages=len(contents.messages),
         missing_in_stream=len(missing), missing_sample=missing[:SAMPLE],
         not_in_outbox=len(in_stream - outbox_ids), duplicates_in_stream=len(ids_in_stream) - len(in_stream),
-        stream_lost=contents.lost, stream_seq_gaps=contents.seq_gaps)
+        stream_lost=contents.lost, stream_seq_gaps=contents.seq_gaps,
+        unreadable=max(0, contents.state_messages - len(contents.messages)), behind_consumers=behind)
     if missing:
         log.error("events lost in JetStream: published by the outbox, missing from the stream",
                   extra={"service": service, "stream": contents.stream, "missing": len(missing),
                          "sample": missing[:5]})
-    if missing and repair:
+    if report.damaged:
+        log.error("stream damaged: it cannot deliver what it counts, or its sequence went back",
+                  extra={"service": service, "stream": contents.stream, "unreadable": report.unreadable,
+                         "behind_consumers": behind})
+    if repair and report.damaged:
+        report.republished = await rebuild_stream(conn, js, contents.stream, schema=schema)
+        report.rebuilt = True
+        log.warning("stream rebuilt from the outbox", extra={"service": service, "count": report.republished})
+    elif repair and missing:
         report.republished = await mark_unpublished(conn, missing, schema=schema)
         log.warning("lost events marked for re-publication", extra={"service": service, "count": report.republished})
-    reconcile_gaps.labels(service, "producer").set(len(missing))
+    reconcile_gaps.labels(service, "producer").set(report.gaps)
     return report
+
+
+async def rebuild_stream(conn: asyncpg.Connection, js: JetStreamContext, stream: str, *,
+                         schema: str | None = None) -> int:
+    """Delete the stream, create it again with its configuration, mark every outbox row for re-publication."""
+    config = (await js.stream_info(stream)).config
+    await js.delete_stream(stream)
+    await js.add_stream(config)
+    result = await conn.execute("UPDATE outbox SET published_at = NULL, next_attempt_at = NULL, attempts = 0")
+    if schema:
+        await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
+    return int(result.split()[-1])
 
 
 async def mark_unpublished(conn: asyncpg.Connection, event_ids: Collection[str], *, schema: str | None = None) -> int:
@@ -234,12 +281,29 @@ async def mark_unpublished(conn: asyncpg.Connection, event_ids: Collection[str],
 
 # ---- consumer side ---------------------------------------------------------------------------
 async def reconcile_consumer(conn: asyncpg.Connection, js: JetStreamContext, *, namespace: str, consumer: str,
-                             source: str, handled_types: Iterable[str] | None = None) -> ConsumerReport:
+                             source: str, handled_types: Iterable[str] | None = None,
+                             repair: bool = False, settle_seconds: float = 1.0) -> ConsumerReport:
     """Compare ``source``'s stream with the inbox and dead letters of ``consumer`` (``<service>-from-<source>``).
 
     ``handled_types``: the types the consumer applies (its handlers). ``None`` = the types its inbox or dead
-    letters have seen (for the command line, which does not import the services).
+    letters have seen (for the command line, which does not import the services). ``repair``: a stalled durable
+    consumer is deleted, so the consumer loop provisions it again and replays the stream (the inbox absorbs it).
     """
+    # Order matters: the stream's head, then the consumer's position, then the messages, then the inbox. A message at
+    # or below the ack floor was applied (inbox row committed) before it was acked, so the later inbox read has it.
+    name = stream_name(namespace, source)
+    try:
+        head = (await js.stream_info(name)).state.last_seq
+    except NotFoundError:
+        head = 0
+    exists, floor, delivered, undelivered, unacked = True, 0, 0, 0, 0
+    try:
+        info = await js.consumer_info(name, consumer)
+        floor = info.ack_floor.stream_seq if info.ack_floor else 0
+        delivered = info.delivered.stream_seq if info.delivered else 0
+        undelivered, unacked = info.num_pending or 0, info.num_ack_pending or 0
+    except NotFoundError:
+        exists = False
     contents = await read_stream(js, namespace, source)
     inbox = {r["event_id"]: r["type"] for r in await conn.fetch(
         "SELECT event_id, type FROM inbox WHERE consumer = $1", consumer)}
@@ -250,12 +314,17 @@ async def reconcile_consumer(conn: asyncpg.Connection, js: JetStreamContext, *, 
             "SELECT DISTINCT type FROM dead_letters WHERE consumer = $1 AND type IS NOT NULL", consumer)}
     else:
         types = set(handled_types)
-    exists, floor = True, 0
-    try:
-        info = await js.consumer_info(contents.stream, consumer)
-        floor = info.ack_floor.stream_seq if info.ack_floor else 0
-    except NotFoundError:
-        exists = False
+    # A stream that lost its tail (a damaged block is truncated at recovery) restarts its sequence below the
+    # consumer's: the durable then never delivers what is published at those numbers again — re-published or new.
+    # Seen from here: the consumer is past the stream's head, or messages it has not acknowledged exist (present,
+    # above its ack floor, up to the head seen before asking it) while it has nothing pending and nothing in flight.
+    waiting = any(floor < m.seq <= head for m in contents.messages)
+    stalled = exists and contents.exists and (delivered > head or (waiting and undelivered == 0 and unacked == 0))
+    if stalled and delivered <= head:  # acks may be on their way: stalled only if it does not move at all
+        await asyncio.sleep(settle_seconds)
+        again = await js.consumer_info(name, consumer)
+        stalled = (again.ack_floor.stream_seq if again.ack_floor else 0) == floor and not again.num_pending \
+            and not again.num_ack_pending and (again.delivered.stream_seq if again.delivered else 0) == delivered
     handled = [m for m in contents.messages if m.type in types and m.event_id]
     expected = [m for m in handled if m.seq <= floor]
     missing = [m.event_id for m in expected if m.event_id not in inbox and m.event_id not in parked]
@@ -264,11 +333,20 @@ async def reconcile_consumer(conn: asyncpg.Connection, js: JetStreamContext, *, 
         expected=len(expected), applied=sum(1 for m in expected if m.event_id in inbox),
         parked=sum(1 for m in expected if m.event_id in parked and m.event_id not in inbox),
         missing_in_inbox=len(missing), missing_sample=[m for m in missing[:SAMPLE] if m],
-        pending=sum(1 for m in handled if m.seq > floor and m.event_id not in inbox))
+        pending=sum(1 for m in handled if m.seq > floor and m.event_id not in inbox), delivered_seq=delivered,
+        stalled=stalled)
     if missing:
         log.error("events acknowledged but neither applied nor parked",
                   extra={"consumer": consumer, "source": source, "missing": len(missing), "sample": missing[:5]})
-    reconcile_gaps.labels(consumer, "consumer").set(len(missing))
+    if stalled:
+        log.error("durable consumer is past messages it never delivered (stream sequence went back)",
+                  extra={"consumer": consumer, "source": source, "delivered_seq": delivered, "stream_last_seq": head})
+        if repair:
+            await js.delete_consumer(name, consumer)
+            report.reset = True
+            log.warning("durable consumer deleted: its loop provisions it again and replays the stream through the "
+                        "inbox", extra={"consumer": consumer})
+    reconcile_gaps.labels(consumer, "consumer").set(report.gaps)
     return report
 
 
@@ -279,10 +357,12 @@ async def reconcile_runtime(runtime: Any, *, repair: bool = False) -> Reconcilia
     assert runtime.js is not None, "runtime not started"
     conn = await asyncpg.connect(s.asyncpg_dsn, server_settings={"search_path": s.db_schema})
     try:
+        # The producer first: its check sees a consumer past the stream's head before any repair moves either.
         producer = await reconcile_producer(conn, runtime.js, namespace=s.events_namespace, service=s.service_name,
                                             repair=repair, schema=s.db_schema)
         consumers = [await reconcile_consumer(conn, runtime.js, namespace=s.events_namespace, consumer=c.name,
-                                              source=c.spec.source, handled_types=c.spec.handlers.keys())
+                                              source=c.spec.source, handled_types=c.spec.handlers.keys(),
+                                              repair=repair)
                      for c in runtime.consumers]
     finally:
         await conn.close()
@@ -291,10 +371,6 @@ async def reconcile_runtime(runtime: Any, *, repair: bool = False) -> Reconcilia
 
 def reconcile_router() -> APIRouter:
     """``GET /admin/reconcile`` (report) and ``POST /admin/reconcile`` (report, then re-publish what JetStream lost)."""
-    from fastapi import APIRouter
-
-    from libs.kit.deps import RuntimeDep
-
     router = APIRouter(prefix="/admin/reconcile", tags=["ops"])
 
     @router.get("", summary="对账 outbox ↔ JetStream ↔ inbox")
@@ -320,11 +396,18 @@ async def reconcile_service(settings: Any, *, repair: bool, types: list[str] | N
         consumers = []
         for source in await _sources_consumed_by(conn, js, ns, service):
             consumers.append(await reconcile_consumer(conn, js, namespace=ns, consumer=f"{service}-from-{source}",
-                                                      source=source, handled_types=types))
+                                                      source=source, handled_types=types, repair=repair))
         return Reconciliation(service, producer, consumers)
     finally:
         await conn.close()
         await nc.close()
+
+
+async def _consumers_of(js: JetStreamContext, stream: str) -> list[Any]:
+    try:
+        return list(await js.consumers_info(stream))
+    except NotFoundError:
+        return []
 
 
 async def _sources_consumed_by(conn: asyncpg.Connection, js: JetStreamContext, namespace: str,
@@ -352,10 +435,14 @@ def _print_text(result: Reconciliation) -> None:
         print(f"[producer] {p.service}: outbox {p.outbox_rows} rows ({p.published} published, {p.unpublished} "
               f"waiting), stream {p.stream} {'present' if p.stream_exists else 'MISSING'} with {p.stream_messages} "
               f"messages; lost in JetStream: {p.missing_in_stream}"
+              + ("; DAMAGED stream" if p.damaged else "")
+              + (" → rebuilt" if p.rebuilt else "")
               + (f" → {p.republished} marked for re-publication" if p.republished else ""))
     for c in result.consumers:
         print(f"[consumer] {c.consumer}: {c.expected} acknowledged, {c.applied} applied, {c.parked} parked, "
-              f"{c.pending} pending; acknowledged but not applied: {c.missing_in_inbox}")
+              f"{c.pending} pending; acknowledged but not applied: {c.missing_in_inbox}"
+              + ("; STALLED (past undelivered messages)" if c.stalled else "")
+              + (" → durable consumer reset" if c.reset else ""))
     print(f"缺口 / gaps: {result.gaps}")
 
 
@@ -365,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m libs.events.reconcile",
                                      description="compare outbox, JetStream and inbox; re-publish what JetStream lost")
     parser.add_argument("--service", required=True, help="the service (its schema, stream and consumers)")
-    parser.add_argument("--repair", action="store_true", help="mark events lost in JetStream for re-publication")
+    parser.add_argument("--repair", action="store_true",
+                        help="mark events lost in JetStream for re-publication; reset stalled durable consumers")
     parser.add_argument("--types", help="comma-separated event types the service's consumers handle "
                                         "(default: the types their inboxes have seen)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -46,7 +46,8 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, description: str,
     app.state.runtime = runtime
     install_problem_handlers(app)
     install_idempotency(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       max_json_bytes=settings.max_json_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
     app.include_router(_ops_router())

@@ -1,14 +1,14 @@
 """Dead-letter admin routes: list parked messages with their error, and retry one.
 
-Mounted by the service template; ``/admin`` routes are for operators (the gateway lets only the
-alliance office and auditors through).
+Mounted by the service template; ``/admin`` routes are for operators and check no principal themselves: the
+gateway lets only platform operators through (auditors: GET only), see ``services/gateway/auth/policy.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from libs.events.consumer import retry_dead_letter
@@ -30,7 +30,7 @@ def dead_letter_router() -> APIRouter:
                 for row in rows]
 
     @router.post("/{letter_id}/retry", summary="重试死信 retry a parked message")
-    async def retry(letter_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+    async def retry(runtime: RuntimeDep, letter_id: int = Path(ge=1, le=2**63 - 1)) -> dict[str, Any]:
         assert runtime.sessions is not None
         for consumer in runtime.consumers:
             outcome = await retry_dead_letter(consumer, runtime.sessions, letter_id)

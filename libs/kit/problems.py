@@ -124,9 +124,29 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if _sqlstate(exc) in _UNSTORABLE_TEXT:  # e.g. a NUL byte in a JSON string: the client's input, never a 500
+            return problem_response(request, 422, "输入包含无法保存的字符（如 NUL 空字符）",
+                                    errors=[{"field": "body", "reason": "invalid character"}])
         # Logged with the request id so an operator can find it; the client gets no internals.
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(request, 500, "服务器内部错误，请携带 request_id 联系管理员")
+
+
+# PostgreSQL refuses text it cannot store: character_not_in_repertoire (NUL), untranslatable_character.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, looked up through SQLAlchemy's and asyncpg's wrappers."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return None
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

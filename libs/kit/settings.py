@@ -74,6 +74,8 @@ class ServiceSettings(BaseSettings):
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
     max_body_bytes: int = 1_048_576
+    # Bodies other than multipart uploads (JSON): a service raising max_body_bytes for files keeps this.
+    max_json_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     # JetStream replicas of the streams this service creates (3 on a clustered JetStream, see deploy/).
     stream_replicas: int = 1

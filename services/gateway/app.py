@@ -26,7 +26,7 @@ from libs.kit.metrics import MetricsMiddleware, metrics_response
 from libs.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from libs.kit.problems import install_problem_handlers
 from libs.kit.tracing import FASTAPI_TELEMETRY, configure_tracing, inject_headers
-from services.gateway.auth.policy import Access, check_path, classify
+from services.gateway.auth.policy import Access, audited_action, check_path, classify
 from services.gateway.content import require_json
 from services.gateway.openapi import merged_openapi
 from services.gateway.settings import GatewaySettings
@@ -121,4 +121,10 @@ def _proxy_route(app: FastAPI, gateway: Gateway) -> None:
             # The services decide object-level access; their refusals belong in the same audit trail.
             gateway.audit.record(request, "authz.service", "denied", reason=service, principal=principal,
                                  status=response.status_code)
+        else:
+            action = audited_action(access, request.method, path, request.query_params.get("format"),
+                                    principal.role.value if principal else None)
+            if action is not None:  # operator routes, exports, administrative writes: who, when, what, result
+                gateway.audit.record(request, action, "success" if response.status_code < 400 else "failure",
+                                     reason=service, principal=principal, status=response.status_code)
         return response

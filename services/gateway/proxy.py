@@ -8,6 +8,7 @@ slow answers 502 / 504 problem+json naming it; the other services keep answering
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import httpx
 from fastapi import Request
@@ -21,6 +22,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 # Who the caller is comes only from the gateway: a client's own x-principal is never forwarded, and the bearer
 # token and cookies stay here (services trust the signed principal, and must not log credentials).
 CLIENT_IDENTITY = {"x-principal", "x-principal-signature", "authorization", "cookie"}
+_PATH_SAFE = "/:@!$&'()*+,;=~"  # RFC 3986 pchar and "/" stay as they are; everything else is percent-encoded
 # Content-Length is kept on requests so a service can refuse an oversized body before reading it.
 _REQUEST_DROPPED = (HOP_BY_HOP - {"content-length"}) | CLIENT_IDENTITY
 # The gateway's own middleware sets x-request-id (the same id it sent upstream): never twice.
@@ -43,8 +45,13 @@ class Upstreams:
         client = self.clients[service]
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _REQUEST_DROPPED}
         headers.update(extra_headers)
-        upstream_request = client.build_request(request.method, "/" + path, params=request.query_params,
-                                                headers=headers, content=_body(request))
+        try:
+            # ``path`` arrives percent-decoded: encode it again, or a decoded "?" or "#" would cut the path short.
+            upstream_request = client.build_request(request.method, "/" + quote(path, safe=_PATH_SAFE),
+                                                    params=request.query_params,
+                                                    headers=headers, content=_body(request))
+        except httpx.InvalidURL:  # nothing a client sends may become a 500 here
+            return problem_response(request, 400, "请求路径或查询参数无效", field="path")
         try:
             upstream = await client.send(upstream_request, stream=True)
         except httpx.TimeoutException:

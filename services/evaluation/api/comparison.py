@@ -65,7 +65,8 @@ def _scores(row: dict[str, Any]) -> dict[str, str]:
     return {line["indicator_id"]: line["score"] for line in row["lines"]}
 
 
-@router.get("/alliances/{alliance_id}/comparison", response_model=YearsOut, summary="历年对比（JSON/xlsx/pdf）")
+@router.get("/alliances/{alliance_id}/comparison", response_model=YearsOut, summary="历年对比（JSON/xlsx/pdf）",
+            responses={200: {"content": {files.XLSX: {}, files.PDF: {}}}})
 async def compare_across_years(alliance_id: Id, session: SessionDep, principal: PrincipalDep,
                                framework_id: Annotated[FrameworkId | None, Query()] = None,
                                format: Annotated[Format, Query()] = "json") -> Any:
@@ -87,7 +88,8 @@ async def compare_across_years(alliance_id: Id, session: SessionDep, principal: 
     return files.download(document, format, f"comparison-{alliance_id}")
 
 
-@router.get("/comparison/alliances", response_model=AlliancesOut, summary="辖区内联盟横向对比（JSON/xlsx/pdf）")
+@router.get("/comparison/alliances", response_model=AlliancesOut, summary="辖区内联盟横向对比（JSON/xlsx/pdf）",
+            responses={200: {"content": {files.XLSX: {}, files.PDF: {}}}})
 async def compare_across_alliances(session: SessionDep, principal: PrincipalDep, year: Annotated[Year, Query()],
                                    framework_id: Annotated[FrameworkId, Query()],
                                    region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,

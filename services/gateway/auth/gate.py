@@ -46,6 +46,11 @@ class Gate:
             self._audit.record(request, "authz.route", "denied", reason="wrong_audience",
                                principal=verified.principal, status=401)
             raise TokenRejected("wrong_audience")
+        if access is Access.ADMIN and not (verified.principal.role is Role.PLATFORM_ADMIN or (
+                verified.principal.role is Role.AUDITOR and request.method == "GET")):
+            self._audit.record(request, "authz.route", "denied", reason="admin_route", principal=verified.principal,
+                               status=403)
+            raise Forbidden("运维接口仅限平台运维人员（审计员只读）", field="path", code="admin_route")
         if access is Access.USER and verified.integration:
             self._audit.record(request, "authz.route", "denied", reason="integration_on_user_route",
                                principal=verified.principal, status=403)

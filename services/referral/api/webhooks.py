@@ -106,7 +106,8 @@ async def list_quarantine(session: SessionDep, caller: CallerDep, page: PageDep,
 
 @router.post("/webhooks/quarantine/{entry_id}/reprocess", response_model=WebhookResult,
              summary="重新处理隔离事件（目录已同步后）")
-async def reprocess(entry_id: int, session: SessionDep, ctx: CtxDep, caller: CallerDep) -> JSONResponse:
+async def reprocess(session: SessionDep, ctx: CtxDep, caller: CallerDep,
+                    entry_id: int = Path(ge=1, le=2**63 - 1)) -> JSONResponse:  # bigint: never a 500
     _scope(caller.principal, write=True)
     entry = await repo.quarantined(session, entry_id)
     if entry is None or not _in_scope(caller.principal, entry):
