@@ -85,21 +85,28 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send, limit)
             return
         seen = 0
-        started = False
+        started = exceeded = replaced = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    exceeded = True
                     raise _BodyTooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, replaced
+            if replaced:
+                return
             if message["type"] == "http.response.start":
                 started = True
+                if exceeded:  # the app caught the refusal (FastAPI turns a failed body read into a 400): 413 it is
+                    replaced = True
+                    await self._refuse(scope, receive, send, limit)
+                    return
             await send(message)
 
         try:

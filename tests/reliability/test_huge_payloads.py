@@ -52,7 +52,7 @@ async def test_row22_huge_payloads_are_refused_early_and_bounded(env: TestEnv) -
         await seed_directory(points, units=("U1",), doctors={"D1": "U1"})  # type: ignore[arg-type]
         url = "/api/v1/points/awards/direct"
         gateway_limit = stack.gateway.state.gateway.settings.max_body_bytes  # 10 MB (evidence uploads)
-        service_limit = points.runtime.settings.max_body_bytes  # 1 MB for JSON
+        service_limit = points.runtime.settings.max_json_body_bytes  # 1 MB for JSON (11 MB for evidence uploads)
 
         before = peak_rss_mb()
         # 10 MB + 1 declared: the gateway refuses it before reading.

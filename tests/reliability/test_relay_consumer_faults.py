@@ -38,17 +38,20 @@ EXITED_BY_FAULT = 17  # libs/events/faults.py: os._exit(17)
 class Child:
     """The evtest service in a child process with seeded fault hooks; stopped and restarted by its PID."""
 
-    def __init__(self, env: TestEnv, *, faults: str, seed: int, ack_wait: float = 1.0) -> None:
+    def __init__(self, env: TestEnv, *, faults: str, seed: int, ack_wait: float = 1.0,
+                 first_faults: str | None = None) -> None:
         self.env, self.faults, self.seed, self.ack_wait = env, faults, seed, ack_wait
+        self.first_faults = first_faults  # the first process crashes for sure; its successors by the seeded dice
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.crashes = 0
 
     def start(self) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "NATS_URL"))}
+        faults = self.first_faults if self.starts == 0 and self.first_faults else self.faults
         variables = {**clean, "PYTHONPATH": str(REPO_ROOT), "EVTEST_DATABASE_URL": self.env.database_url,
                      "EVTEST_NATS_URL": self.env.nats_url, "EVTEST_EVENTS_NAMESPACE": self.env.namespace,
-                     "EVTEST_CONSUMER_ACK_WAIT_SECONDS": str(self.ack_wait), "EVENTS_FAULTS": self.faults,
+                     "EVTEST_CONSUMER_ACK_WAIT_SECONDS": str(self.ack_wait), "EVENTS_FAULTS": faults,
                      "EVENTS_FAULTS_SEED": str(self.seed + self.starts), "EVTEST_LOG_LEVEL": "WARNING"}
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.evproc"], env=variables,
                                      cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -99,20 +102,32 @@ async def _stream_ids(env: TestEnv) -> Counter[str]:
 
 # ---- row 6 ---------------------------------------------------------------------------------------
 async def test_row6_relay_crashes_after_publish_before_mark(env: TestEnv, seed: int) -> None:
+    await _relay_crashes(env, seed, batches=6)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("run", range(3))
+async def test_row6_soak(env: TestEnv, seed: int, run: int) -> None:
+    await _relay_crashes(env, seed + run, batches=200)
+
+
+async def _relay_crashes(env: TestEnv, seed: int, *, batches: int) -> None:
     """The relay process dies right after JetStream acknowledged a batch and before the rows were marked. The
     restarted relay publishes the batch again: JetStream answers ``duplicate`` (same Nats-Msg-Id within the window)
     and stores each event once; the consumer applies each once."""
     await create_evtest_schema(env)
     runtime = database_only(env)
-    child = Child(env, faults="after_publish_before_mark:exit:0.5", seed=seed)
+    child = Child(env, faults="after_publish_before_mark:exit:0.5", seed=seed,
+                  first_faults="after_publish_before_mark:exit")
     history = History()
     try:
-        for _ in range(6):
+        for _ in range(batches):
             await history.emit(runtime, 5)
         child.start()
-        await _run_until_applied(child, runtime, history)
+        await _run_until_applied(child, runtime, history, timeout=60 + 5 * batches)
         await eventually(lambda: _unpublished(runtime), until=lambda n: n == 0, timeout=60, what="rows marked")
-        assert child.crashes >= 1, "the fault never fired: raise the probability or change the seed"
+        assert child.crashes >= 1
         stored = await _stream_ids(env)
         assert set(stored) == set(history.acknowledged) and max(stored.values()) == 1  # deduplicated by the server
         await check_history(runtime, history)
@@ -124,18 +139,30 @@ async def test_row6_relay_crashes_after_publish_before_mark(env: TestEnv, seed: 
 
 # ---- row 7 ---------------------------------------------------------------------------------------
 async def test_row7_consumer_crashes_after_commit_before_ack(env: TestEnv, seed: int) -> None:
+    await _consumer_crashes(env, seed, batches=3)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("run", range(3))
+async def test_row7_soak(env: TestEnv, seed: int, run: int) -> None:
+    await _consumer_crashes(env, seed + run, batches=50)
+
+
+async def _consumer_crashes(env: TestEnv, seed: int, *, batches: int) -> None:
     """The consumer process dies after its transaction committed and before the ack. JetStream redelivers after
     AckWait (1 s here) to the restarted consumer, whose inbox recognises the event: acked, one effect."""
     await create_evtest_schema(env)
     runtime = database_only(env)
-    child = Child(env, faults="after_commit_before_ack:exit:0.25", seed=seed, ack_wait=1.0)
+    child = Child(env, faults="after_commit_before_ack:exit:0.25", seed=seed, ack_wait=1.0,
+                  first_faults="after_commit_before_ack:exit")
     history = History()
     try:
-        for _ in range(4):
-            await history.emit(runtime, 5)
+        for _ in range(batches):
+            await history.emit(runtime, 4)
         child.start()
-        await _run_until_applied(child, runtime, history)
-        assert child.crashes >= 1, "the fault never fired: raise the probability or change the seed"
+        await _run_until_applied(child, runtime, history, timeout=60 + 10 * batches)
+        assert child.crashes >= 1
         stop_crashing = Child(env, faults="", seed=seed)  # the last commit may still wait for its ack
         child.stop()
         stop_crashing.start()
